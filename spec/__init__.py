@@ -1,0 +1,1 @@
+"""The Smart Rollup protocol as typed state machines (pure, no I/O)."""
