@@ -25,6 +25,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy spec model checks
 
 docs: $(STAMP)
+	mkdir -p docs/_build
+	$(BIN)/scoru check --jobs 2 --json docs/_build/check-results.json
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
 pytest: $(STAMP)

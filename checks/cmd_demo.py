@@ -13,10 +13,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from checks import cmd_inbox, cmd_run
+from checks import cmd_inbox, cmd_run, report, runner
 from executable.inputs import load_inputs
 from executable.wasm.run import run_kernel
-from spec.constants import PRESETS
+from spec.constants import PRESETS, TEST
 from spec.hashing import OperationHash, blake2b_256
 from spec.origination import OriginationNonce, rollup_address
 
@@ -51,18 +51,25 @@ def run(args: argparse.Namespace) -> int:
     print(f"  operation {nonce.operation_hash}, index 0 -> rollup address {address}")
     print("\n== The bundled counter kernel on the WASM PVM (wasmtime) ==")
     kernel = cmd_run.load_kernel("counter")
-    report = run_kernel(
+    run_report = run_kernel(
         kernel,
         cmd_run.levels_of(path, str(address), 0),
         rollup_address=address.raw,
         origination_level=0,
     )
-    for lvl in report.levels:
+    for lvl in run_report.levels:
         print(
             f"  level {lvl.level}: {lvl.kernel_run_count} kernel_run(s), {lvl.ticks:,} ticks, "
             f"{len(lvl.outbox)} output(s), state {lvl.state_hash.hex()[:16]}…"
         )
-    print(f"  final status {report.status}, {len(report.outbox)} outbox messages")
+    print(f"  final status {run_report.status}, {len(run_report.outbox)} outbox messages")
+    print("\n== Model checking: scoru check (preset TEST, mode intended) ==", flush=True)
+    results = runner.run([], runner.Config(constants=TEST), jobs=2)
+    print(report.table(results))
+    print("\n== The same game theorems under the code-faithful octez mode ==", flush=True)
+    findings = runner.run(["SR-013", "SR-014"], runner.Config(constants=TEST.with_mode("octez")), 2)
+    print(report.table(findings))
+    print("  (expected: the forced draws of reference §7.12 and §7.13, replayed on spec.game)")
     print(
         "\nVerified: byte-exact inbox encodings and hashes, commitment hashing, addresses, "
         "and a real kernel\nrun level by level behind the smart_rollup_core host ABI."
