@@ -160,6 +160,14 @@ class RollupConformance(RuleBasedStateMachine):
             return None
         return after
 
+    def commitment(self, commitment_hash: Any) -> Commitment | None:
+        """A commitment by hash: stored, cemented, or seen earlier in the trace."""
+        r = self.state.rollup(self.address)
+        found = r.commitments.get(commitment_hash) or self.tracker.seen.get(commitment_hash)
+        if found is None:
+            found = next((c for c in r.ghost_cemented if c.hash() == commitment_hash), None)
+        return found
+
     # -- rules -----------------------------------------------------------------------------
 
     @rule(blocks=st.integers(1, 4))
@@ -189,9 +197,7 @@ class RollupConformance(RuleBasedStateMachine):
             if j < SHAPE.levels
         ]
         pred_hash, pred_j, pred_b = data.draw(st.sampled_from(choices))
-        pred = r.commitments.get(pred_hash) or next(
-            (c for c in r.ghost_cemented if c.hash() == pred_hash), None
-        )
+        pred = self.commitment(pred_hash)
         if pred is None:
             return
         j = pred_j + 1
@@ -231,14 +237,10 @@ class RollupConformance(RuleBasedStateMachine):
         r = self.state.rollup(self.address)
         current = commitment_hash
         while current != r.genesis_info.commitment_hash:
-            c = r.commitments.get(current) or next(
-                (x for x in r.ghost_cemented if x.hash() == current), None
-            )
+            c = self.commitment(current)
             if c is None:
                 return False
-            pred = r.commitments.get(c.predecessor) or next(
-                (x for x in r.ghost_cemented if x.hash() == c.predecessor), None
-            )
+            pred = self.commitment(c.predecessor)
             if pred is None:
                 return False
             j = (c.inbox_level - ORIGINATION_LEVEL) // CONSTANTS.commitment_period_in_blocks
@@ -289,9 +291,7 @@ class RollupConformance(RuleBasedStateMachine):
             if wait > 0:
                 self.advance_level(wait)
             r = self.state.rollup(self.address)
-            pred = r.commitments.get(c.predecessor) or next(
-                x for x in r.ghost_cemented if x.hash() == c.predecessor
-            )
+            pred = self.commitment(c.predecessor)
             tree = tree_for(b"late %d %d " % (j, lie) + pred.compressed_state.raw, c.inbox_level)
             late = Commitment(tree.state_hash(), c.inbox_level, c.predecessor, lie)
             if not self.tracker.fits(r, late.hash(), c.inbox_level, CONSTANTS):
@@ -354,9 +354,7 @@ class RollupConformance(RuleBasedStateMachine):
             return
         honest_hash, j, b = max(open_slots, key=lambda x: x[1])
         c = r.commitments[honest_hash]
-        pred = r.commitments.get(c.predecessor) or next(
-            x for x in r.ghost_cemented if x.hash() == c.predecessor
-        )
+        pred = self.commitment(c.predecessor)
         tree = tree_for(b"lie %d %d " % (j, lie) + pred.compressed_state.raw, c.inbox_level)
         liar = Commitment(tree.state_hash(), c.inbox_level, c.predecessor, 1 + lie)
         if not self.tracker.fits(r, liar.hash(), c.inbox_level, CONSTANTS):
@@ -404,9 +402,7 @@ class RollupConformance(RuleBasedStateMachine):
 
     def publish_honest(self, pred_hash: Any, pred_j: int) -> None:
         r = self.state.rollup(self.address)
-        pred = r.commitments.get(pred_hash) or next(
-            (c for c in r.ghost_cemented if c.hash() == pred_hash), None
-        )
+        pred = self.commitment(pred_hash)
         if pred is None:
             return
         j = pred_j + 1
@@ -567,7 +563,7 @@ def test_rollup_conformance() -> None:
     run_state_machine_as_test(
         RollupConformance,
         settings=settings(
-            max_examples=30,
+            max_examples=45,
             stateful_step_count=60,
             deadline=None,
             database=None,
@@ -593,5 +589,5 @@ def test_rollup_conformance() -> None:
     ]
     assert not never, f"rules never exercised: {never}; coverage {dict(COVERAGE)}"
     steps = sum(v for k, v in COVERAGE.items() if k.startswith(("accepted", "rejected")))
-    assert steps >= 500, f"only {steps} conformance steps"
+    assert steps >= 1_000, f"only {steps} conformance steps"
     print(f"conformance: {steps} steps checked; coverage {dict(sorted(COVERAGE.items()))}")
