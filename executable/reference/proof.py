@@ -26,7 +26,7 @@ revealed index u32 ‖ prefix hash ‖ the revealed items)::
 
 Octez: src/proto_alpha/lib_protocol/sc_rollup_wasm.ml (``produce_proof``,
 ``verify_proof``, there Irmin tree proofs of the PVM state); here the state
-is this package's Merkle layout (:mod:`.state`).
+is this package's Merkle layout (:mod:`executable.reference.state`).
 """
 
 from __future__ import annotations
