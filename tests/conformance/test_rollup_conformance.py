@@ -129,10 +129,12 @@ class RollupConformance(RuleBasedStateMachine):
                 COVERAGE[f"rejected {action}"] += 1
                 return
             solver.push()
-            solver.add(a.bind(m.t, after_values), a.distinct())
-            answer = solver.check()
+            try:
+                solver.add(a.bind(m.t, after_values), a.distinct())
+                answer = solver.check()
+            finally:
+                solver.pop()
             assert answer == z3.sat, f"the model refuses an accepted {action} {params}"
-            solver.pop()
             solver.add(z3.Not(a.bind(m.t, after_values)), a.distinct())
             assert solver.check() == z3.unsat, f"the model admits another successor of {action}"
             COVERAGE[f"accepted {action}"] += 1
@@ -292,26 +294,37 @@ class RollupConformance(RuleBasedStateMachine):
                 self.advance_level(wait)
             r = self.state.rollup(self.address)
             pred = self.commitment(c.predecessor)
+            assert pred is not None
             tree = tree_for(b"late %d %d " % (j, lie) + pred.compressed_state.raw, c.inbox_level)
             late = Commitment(tree.state_hash(), c.inbox_level, c.predecessor, lie)
             if not self.tracker.fits(r, late.hash(), c.inbox_level, CONSTANTS):
-                return
-            self.trees[tree.state_hash()] = tree
-            pred_b = 0 if j == 1 else self.tracker.slots[c.predecessor][1]
-            params = {
-                "staker": 1,
-                "inbox_level": c.inbox_level,
-                "pred_j": j - 1,
-                "pred_b": pred_b,
-                "state": self.abstraction.h(tree.state_hash()),
-                "ticks": lie,
-            }
-            after = self.attempt("publish", params, Publish(ACCOUNTS[1], self.address, late))
-            if after is not None:
-                self.tracker.after_publish(self.state, after, 1, late.hash(), CONSTANTS)
-                self.check_step("publish", params, after)
-                self.state = after
+                # no free slot: the other staker re-publishes the honest commitment, which
+                # the curfew applies to as well
+                late, tree = c, self.trees[c.compressed_state]
+            self.publish_as(1, late, j - 1, tree)
             return
+
+    def publish_as(self, staker: int, commitment: Commitment, pred_j: int,
+                   tree: outbox.OutputTree) -> bool:  # fmt: skip
+        """Publish ``commitment`` for ``staker`` and check the step; True if accepted."""
+        self.trees[tree.state_hash()] = tree
+        pred_b = 0 if pred_j == 0 else self.tracker.slots[commitment.predecessor][1]
+        params = {
+            "staker": staker,
+            "inbox_level": commitment.inbox_level,
+            "pred_j": pred_j,
+            "pred_b": pred_b,
+            "state": self.abstraction.h(tree.state_hash()),
+            "ticks": commitment.number_of_ticks,
+        }
+        op = Publish(ACCOUNTS[staker], self.address, commitment)
+        after = self.attempt("publish", params, op)
+        if after is None:
+            return False
+        self.tracker.after_publish(self.state, after, staker, commitment.hash(), CONSTANTS)
+        self.check_step("publish", params, after)
+        self.state = after
+        return True
 
     @rule()
     def honest_progress(self) -> None:
@@ -359,22 +372,8 @@ class RollupConformance(RuleBasedStateMachine):
         liar = Commitment(tree.state_hash(), c.inbox_level, c.predecessor, 1 + lie)
         if not self.tracker.fits(r, liar.hash(), c.inbox_level, CONSTANTS):
             return
-        self.trees[tree.state_hash()] = tree
-        pred_b = 0 if j == 1 else self.tracker.slots[c.predecessor][1]
-        params = {
-            "staker": 1,
-            "inbox_level": c.inbox_level,
-            "pred_j": j - 1,
-            "pred_b": pred_b,
-            "state": self.abstraction.h(tree.state_hash()),
-            "ticks": 1 + lie,
-        }
-        after = self.attempt("publish", params, Publish(ACCOUNTS[1], self.address, liar))
-        if after is None:
+        if not self.publish_as(1, liar, j - 1, tree):
             return
-        self.tracker.after_publish(self.state, after, 1, liar.hash(), CONSTANTS)
-        self.check_step("publish", params, after)
-        self.state = after
         wait = c.inbox_level + CONSTANTS.commitment_period_in_blocks - self.state.level
         if wait > 0:
             self.advance_level(wait)
@@ -411,22 +410,7 @@ class RollupConformance(RuleBasedStateMachine):
         commitment = Commitment(tree.state_hash(), level_of(j, CONSTANTS), pred_hash, ticks)
         if not self.tracker.fits(r, commitment.hash(), level_of(j, CONSTANTS), CONSTANTS):
             return
-        self.trees[tree.state_hash()] = tree
-        pred_b = 0 if pred_j == 0 else self.tracker.slots[pred_hash][1]
-        params = {
-            "staker": 0,
-            "inbox_level": level_of(j, CONSTANTS),
-            "pred_j": pred_j,
-            "pred_b": pred_b,
-            "state": self.abstraction.h(tree.state_hash()),
-            "ticks": ticks,
-        }
-        after = self.attempt("publish", params, Publish(ACCOUNTS[0], self.address, commitment))
-        if after is None:
-            return
-        self.tracker.after_publish(self.state, after, 0, commitment.hash(), CONSTANTS)
-        self.check_step("publish", params, after)
-        self.state = after
+        self.publish_as(0, commitment, pred_j, tree)
 
     @rule()
     def cement(self) -> None:
