@@ -283,6 +283,8 @@ class RollupConformance(RuleBasedStateMachine):
     @rule(delta=st.integers(-1, 1), lie=st.integers(4, 6))
     def late_publication(self, delta: int, lie: int) -> None:
         """A conflicting publication right at the curfew boundary (first + window + delta)."""
+        if not self.open_honest_slots():
+            self.honest_publication()
         r = self.state.rollup(self.address)
         for h, j, _b in self.open_honest_slots():
             c = r.commitments[h]
@@ -303,6 +305,35 @@ class RollupConformance(RuleBasedStateMachine):
                 late, tree = c, self.trees[c.compressed_state]
             self.publish_as(1, late, j - 1, tree)
             return
+
+    @rule()
+    def stake_backwards(self) -> None:
+        """The other staker stakes on the honest chain at a level, then on the level below
+        (its newest staked level must stay the higher one), then tries to recover its
+        bond once the lower level is cemented (composite; each operation is checked)."""
+        self.honest_publication()
+        r = self.state.rollup(self.address)
+        lower = [(j, h) for h, j, _b in self.open_honest_slots()]
+        if not lower:
+            return
+        j, low = min(lower)
+        low_c = r.commitments[low]
+        if j + 1 > SHAPE.levels:
+            return
+        tree = tree_for(
+            b"honest %d " % (j + 1) + low_c.compressed_state.raw, level_of(j + 1, CONSTANTS)
+        )
+        high = Commitment(tree.state_hash(), level_of(j + 1, CONSTANTS), low,
+                          1 + low_c.compressed_state.raw[0] % 3)  # fmt: skip
+        wait = high.inbox_level + 1 - self.state.level
+        if wait > 0:
+            self.advance_level(wait)
+        if not self.publish_as(1, high, j, tree):
+            return
+        self.publish_as(1, low_c, j - 1, self.trees[low_c.compressed_state])
+        self.advance_level(CONSTANTS.challenge_window_in_blocks)
+        self.cement()
+        self.recover_bond(1)
 
     def publish_as(self, staker: int, commitment: Commitment, pred_j: int,
                    tree: outbox.OutputTree) -> bool:  # fmt: skip
