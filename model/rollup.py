@@ -168,16 +168,6 @@ def build(constants: Constants, shape: Shape = Shape()) -> tuple[TransitionSyste
     def correct(s: State, j: int, b: int) -> Any:
         return correct_slot(sym, s, j, b)
 
-    def true_slot(s: State, j: int, b: int) -> Any:
-        """Slot (j, b) is correct and so is its whole chain down to genesis."""
-        here = z3.And(s[f"ex_{j}_{b}"], correct(s, j, b))
-        if j == 1:
-            return z3.And(here, s[f"pred_{j}_{b}"] == 0)
-        return z3.And(
-            here,
-            z3.Or(*[z3.And(s[f"pred_{j}_{b}"] == pb, true_slot(s, j - 1, pb)) for pb in branches]),
-        )
-
     def clear_slot(s: State, t: State, j: int, b: int) -> list[Any]:
         return [
             z3.Not(t[f"ex_{j}_{b}"]),
@@ -291,7 +281,11 @@ def build(constants: Constants, shape: Shape = Shape()) -> tuple[TransitionSyste
             honest_pred: Any = z3.BoolVal(True)
             pred_state: Any = sym.genesis_state
         else:
-            honest_pred = z3.Or(*[z3.And(pb == x, true_slot(s, pj, x)) for x in branches])
+            # The honest node builds on a commitment that is itself correct (it may be
+            # dangling if a wrong one was cemented while the honest node was offline).
+            honest_pred = z3.Or(
+                *[z3.And(pb == x, s[f"ex_{pj}_{x}"], correct(s, pj, x)) for x in branches]
+            )
             pred_state = sym.nil
             for x in branches:
                 pred_state = z3.If(pb == x, s[f"st_{pj}_{x}"], pred_state)
@@ -440,6 +434,13 @@ def build(constants: Constants, shape: Shape = Shape()) -> tuple[TransitionSyste
     # -- refutation games -------------------------------------------------------------------
     game_vars = ["game_on", "game_refuter", "game_j", "game_b_refuter", "game_b_defender"]
 
+    def parent_stored(s: State, j: int, b: int) -> Any:
+        """The disputed commitments' predecessor is still stored: the game starts from
+        its state (``Sc_rollup_unknown_commitment`` otherwise)."""
+        if j == 1:
+            return s["genesis_stored"]
+        return z3.Or(*[z3.And(s[f"pred_{j}_{b}"] == x, s[f"ex_{j - 1}_{x}"]) for x in branches])
+
     def start_game(s: State, t: State, p: Params) -> Any:
         cases = []
         for r in stakers:
@@ -466,6 +467,7 @@ def build(constants: Constants, shape: Shape = Shape()) -> tuple[TransitionSyste
                                     >= level_of(j, constants) + P,  # game start too early
                                     z3.Not(s["game_on"]),  # game already started
                                     GAMES >= 1,  # parallel games
+                                    parent_stored(s, j, br),  # unknown commitment (parent)
                                     t["game_on"],
                                     t["game_refuter"] == r,
                                     t["game_j"] == j,
