@@ -166,7 +166,11 @@ def replay_game(prop: Property, cex: Counterexample, constants: Constants) -> Re
             lines.append(f"timeout of the {role[mover]}: {result}")
             moves += 1
             continue
-        choice = before[f"tick_{p['choice']}"] if "choice" in p else 0
+        if before["phase"] == game_model.FINAL:
+            # the choice of a second proof is ignored: the final section is used
+            choice = record.game.game_state.agreed_start_chunk.tick  # type: ignore[union-attr]
+        else:
+            choice = before[f"tick_{p['choice']}"]
         move_step: game_.Step
         if step.action == "dissect":
             chunks = tuple(
@@ -179,8 +183,6 @@ def replay_game(prop: Property, cex: Counterexample, constants: Constants) -> Re
                 f"{[c.tick for c in chunks]}"
             )
         elif step.action == "prove":
-            if before["phase"] == game_model.FINAL:
-                choice = record.game.game_state.agreed_start_chunk.tick  # type: ignore[union-attr]
             label = str(p["state"])
             proof = proof_.produce(
                 pvm,

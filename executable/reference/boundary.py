@@ -1,21 +1,21 @@
-"""State hashes both VMs can compute: at level ends and kernel_run ends.
+"""Switching between the fast VM and the reference PVM at boundary points.
 
-**Level end** (and any state waiting for an inbox message, or stuck): the
-reference machine holds no instance, so its state hash is a function of
-what the fast VM also holds: durable storage, outbox, input buffer, tick
-counter, period start, reboot counter, revision, last input, stuck kind.
-:func:`fast_state_hash` rebuilds that hash from a fast-VM
-:class:`~executable.wasm.pvm.WasmPvm`; it equals the reference PVM's
-:meth:`~executable.reference.pvm.ReferencePvm.state_hash` at the same
-point, so a rollup node may run the fast VM and still commit to the
-reference PVM's state hashes.
+Both VMs hash states with :mod:`executable.wasm.layout`. At every point the
+fast VM can stop at and the reference PVM also reaches — waiting for an
+inbox message (level ends), stuck, right after a reboot decision (the first
+tick of a period that loads the kernel), right after ``End_of_level`` — the
+reference machine holds no instance and no run counters, so its state is a
+:class:`~executable.wasm.pvm.BoundaryState` and both VMs compute the same
+state hash: :meth:`WasmPvm.state_hash() <executable.wasm.pvm.WasmPvm.state_hash>`
+equals :meth:`Machine.digest() <executable.reference.state.Machine.digest>`.
 
-**Kernel_run boundary** (the first tick of a period that runs the kernel,
-right after a reboot decision): the reference machine is in ``LOAD`` with
-no instance, so again its state hash is computable from the fast VM —
-``fast_state_hash(pvm, after_reboot=True)`` — provided the fast VM lets a
-caller observe the moment just after ``_boundary_decision`` (it has no hook
-there yet; the tests wrap the method).
+This module converts such states both ways, through the fast VM's public
+accessors (``DurableStorage.walk``/``from_walk``, ``Outbox.export``/
+``restore``): :func:`machine_of_boundary` gives the reference machine a
+fast VM stands at (to prove or inspect ticks inside the next period), and
+:func:`boundary_of_machine` the boundary state a reference machine stands
+at (to resume on wasmtime with ``WasmPvm.from_boundary``). Each conversion
+costs O(size of the durable storage).
 
 **Kernel_run end** (after a run returned, trapped or fell back, before the
 period's padding): the fast VM exposes this moment through
@@ -23,90 +23,164 @@ period's padding): the fast VM exposes this moment through
 outbox, inputs, the run's period start, reboot counter, revision and last
 input (the reference is then inside the period, so this is not its state
 hash).
-
-Cost: :func:`fast_state_hash` rebuilds the Merkle tree of the whole durable
-storage (O(storage size)). It reads the fast VM's durable tree through its
-internal attributes (``_root``, ``_Node.children``/``.value``,
-``_Value.length``/``.chunks``), because which chunks were ever written is
-part of the state and has no public accessor.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from executable.reference.durable import Durable, Node, Value
+from executable.reference.durable import Durable, Node, Stub, Value
 from executable.reference.merkle import H
 from executable.reference.state import Inputs, Machine, Outbox, Phase, level_leaf, messages_root
-from executable.wasm import limits as limits_mod
-from executable.wasm.durable import DurableStorage
-from executable.wasm.pvm import Status, WasmPvm
+from executable.wasm.durable import DurableStorage, Key
+from executable.wasm.errors import InvalidPvmCall
+from executable.wasm.outbox import Outbox as FastOutbox
+from executable.wasm.pvm import BoundaryState, WasmPvm
+from executable.wasm.revisions import Revision
+
+BOUNDARY_PHASES = (Phase.COLLECT, Phase.PADDING, Phase.LOAD, Phase.STUCK)
 
 
 def durable_of_fast(storage: DurableStorage) -> Durable:
     """The reference durable storage holding the same tree as ``storage``
-    (values, written chunks, children)."""
+    (values, written chunks, children), built from ``storage.walk()``."""
+    root: dict[str, Any] = {}
+    for k, length, chunks in storage.walk():
+        node = root
+        for step in k:
+            node = node.setdefault(step, {})
+        node["@value"] = Value(length, chunks)
 
-    def convert(node: Any) -> Node:
-        value = None
+    def build(tree: dict[str, Any]) -> Node:
+        value = tree.pop("@value", None)
+        return Node(value, {name: build(child) for name, child in tree.items()})
+
+    return Durable(build(root))
+
+
+def fast_of_durable(durable: Durable) -> DurableStorage:
+    """The fast-VM storage holding the same tree as a full reference storage."""
+    values: list[tuple[Key, int, dict[int, bytes]]] = []
+
+    def visit(node: Node | Stub, prefix: Key) -> None:
+        if not isinstance(node, Node):
+            raise ValueError("a partial durable tree has no fast-VM storage")
         if node.value is not None:
-            v = node.value
-            value = Value(v.length, dict(v.chunks))
-        children = {name: convert(child) for name, child in node.children.items()}
-        return Node(value, children)
+            if not isinstance(node.value, Value):
+                raise ValueError("a partial durable value has no fast-VM storage")
+            values.append((prefix, node.value.length, dict(node.value.chunks)))
+        for name in sorted(node.children):
+            visit(node.children[name], (*prefix, name))
 
-    return Durable(convert(storage._root))
+    visit(durable.root, ())
+    return DurableStorage.from_walk(values)
 
 
-def outbox_of_fast(pvm: WasmPvm) -> Outbox:
-    fast = pvm.outbox
+def outbox_of_fast(fast: FastOutbox) -> Outbox:
+    """The reference outbox with the fast outbox's kept levels."""
+    current, low, levels = fast.export()
     out = Outbox(fast.max_per_level)
-    levels = fast.levels()
-    out.current = fast.current_level
-    out.low = min(levels) if levels else 0
+    out.current = current
+    out.low = low
     assert out.levels is not None and out.tree is not None
-    for level in levels:
-        messages = [m.payload for m in fast.messages(level)]
-        if level == fast.current_level:
-            out.cur = messages
+    for level, messages in sorted(levels.items()):
+        if level == current:
+            out.cur = list(messages)
         else:
-            out.levels[level] = messages
+            out.levels[level] = list(messages)
             out.tree.set(level, level_leaf(level, len(messages), messages_root(messages)))
     return out
+
+
+def fast_of_outbox(outbox: Outbox) -> FastOutbox:
+    """The fast outbox with a full reference outbox's kept levels."""
+    if outbox.levels is None:
+        raise ValueError("a partial outbox has no fast-VM outbox")
+    levels = {level: list(msgs) for level, msgs in outbox.levels.items()}
+    if outbox.current is not None:
+        levels[outbox.current] = list(outbox.cur)
+    return FastOutbox.restore(outbox.max_per_level, outbox.current, outbox.low, levels)
+
+
+def machine_of_boundary(state: BoundaryState) -> Machine:
+    """The reference machine at a boundary state (its ``digest()`` is
+    ``state.state_hash()``)."""
+    m = Machine(int(state.revision), state.outbox.max_per_level)
+    m.phase = state.phase
+    m.tick = state.tick
+    m.period_start = state.period_start
+    m.reboot_counter = state.reboot_counter
+    m.last_input = state.last_input
+    m.stuck_kind = state.stuck_kind
+    m.durable = durable_of_fast(state.durable)
+    m.outbox = outbox_of_fast(state.outbox)
+    inputs = Inputs()
+    inputs.items = list(state.inputs)
+    inputs.pos = state.input_pos
+    m.inputs = inputs
+    return m
+
+
+def is_boundary(m: Machine) -> bool:
+    """Whether ``m`` is at a point the fast VM can stand at: no instance, no
+    run counters, a boundary phase (COLLECT, STUCK, LOAD, or PADDING right
+    after End_of_level)."""
+    if m.phase not in BOUNDARY_PHASES or m.inst is not None:
+        return False
+    if m.pending or m.fuel or m.stall or m.bulk or m.entry or m.in_start or m.reveal:
+        return False
+    if m.phase is Phase.PADDING:  # only right after End_of_level
+        items = m.inputs.items
+        return bool(items) and m.inputs.pos == 0 and m.tick - m.period_start == len(items)
+    return True
+
+
+def boundary_of_machine(m: Machine) -> BoundaryState:
+    """The boundary state of a full reference machine that :func:`is_boundary`
+    (else :class:`InvalidPvmCall`); resume on wasmtime with
+    ``WasmPvm.from_boundary``."""
+    if not is_boundary(m):
+        raise InvalidPvmCall(f"the reference machine at tick {m.tick} is not at a boundary")
+    return BoundaryState(
+        phase=m.phase,
+        tick=m.tick,
+        period_start=m.period_start,
+        reboot_counter=m.reboot_counter,
+        revision=Revision(m.revision),
+        last_input=m.last_input,
+        stuck_kind=m.stuck_kind,
+        durable=fast_of_durable(m.durable),
+        outbox=fast_of_outbox(m.outbox),
+        inputs=tuple(m.inputs.items),
+        input_pos=m.inputs.pos,
+    )
 
 
 def machine_of_fast(pvm: WasmPvm, *, after_reboot: bool = False) -> Machine:
     """The reference machine equal to a fast VM that waits for an inbox
     message or is stuck, or (``after_reboot``) that has just decided to
     reboot; raises ``ValueError`` otherwise."""
+    phase = pvm.boundary_phase()
     if after_reboot:
-        if pvm.status is not Status.EVALUATING or pvm.current_tick != pvm.period_start:
+        if phase is not Phase.LOAD:
             raise ValueError("the fast VM is not at a reboot boundary")
-        phase = Phase.LOAD
-    elif pvm.status in (Status.WAITING_FOR_INPUT, Status.STUCK):
-        phase = Phase.STUCK if pvm.status is Status.STUCK else Phase.COLLECT
-    else:
+    elif phase not in (Phase.COLLECT, Phase.STUCK):
         raise ValueError(f"no boundary state while the fast VM is {pvm.status.value}")
-    m = Machine(int(pvm.revision), limits_mod.MAX_OUTBOX_MESSAGES_PER_LEVEL)
-    m.phase = phase
-    m.tick = pvm.current_tick
-    m.period_start = pvm.period_start
-    m.reboot_counter = pvm.reboot_counter
-    m.last_input = pvm.last_input
-    m.stuck_kind = pvm.stuck.kind if pvm.stuck is not None else ""
-    m.durable = durable_of_fast(pvm.durable)
-    m.outbox = outbox_of_fast(pvm)
-    inputs = Inputs()
-    inputs.items = list(pvm.inputs)
-    inputs.pos = pvm.input_pos
-    m.inputs = inputs
-    return m
+    return machine_of_boundary(pvm.boundary_state())
 
 
 def fast_state_hash(pvm: WasmPvm, *, after_reboot: bool = False) -> bytes:
     """The reference PVM's state hash of the fast VM's current state
-    (waiting for input or stuck; or just after a reboot decision)."""
-    return machine_of_fast(pvm, after_reboot=after_reboot).digest()
+    (waiting for input or stuck; or just after a reboot decision): since
+    both VMs share the layout, ``pvm.state_hash()``, checked to be at such
+    a point."""
+    phase = pvm.boundary_phase()
+    if after_reboot:
+        if phase is not Phase.LOAD:
+            raise ValueError("the fast VM is not at a reboot boundary")
+    elif phase not in (Phase.COLLECT, Phase.STUCK):
+        raise ValueError(f"no boundary state while the fast VM is {pvm.status.value}")
+    return pvm.state_hash()
 
 
 def run_end_hash(
@@ -148,15 +222,29 @@ def reference_run_end_hash(m: Machine) -> bytes:
 
 def fast_run_end_hash(pvm: WasmPvm) -> bytes:
     """In ``WasmPvm.on_run`` after a run that did not make the PVM stuck."""
-    inputs = Inputs()
-    inputs.items = list(pvm.inputs)
-    inputs.pos = pvm.input_pos
     return run_end_hash(
-        durable_of_fast(pvm.durable).root_hash(),
-        outbox_of_fast(pvm).digest(),
-        inputs.digest(),
+        pvm.durable.root_hash(),
+        pvm.outbox.digest(),
+        pvm.inputs_digest(),
         pvm.period_start,
         pvm.reboot_counter,
         int(pvm.revision),
         pvm.last_input,
     )
+
+
+__all__ = [
+    "BOUNDARY_PHASES",
+    "boundary_of_machine",
+    "durable_of_fast",
+    "fast_of_durable",
+    "fast_of_outbox",
+    "fast_run_end_hash",
+    "fast_state_hash",
+    "is_boundary",
+    "machine_of_boundary",
+    "machine_of_fast",
+    "outbox_of_fast",
+    "reference_run_end_hash",
+    "run_end_hash",
+]

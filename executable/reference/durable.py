@@ -19,8 +19,10 @@ value a :class:`PartialValue` (some chunks and sibling hashes). A prover's
 stubs wrap the full pre-state object and expand on access, recording what
 was revealed; a verifier's stubs raise :class:`ProofIncomplete`.
 
-``subtree_hash`` (``__internal_store_get_hash``) must answer the fast VM's
-hash, so it rebuilds the subtree as a fast-VM storage and asks it.
+Both VMs hash durable trees with :mod:`executable.wasm.layout`, so
+``subtree_hash`` (``__internal_store_get_hash``) answers the fast VM's
+hash from the node's own hash (a stub's hash in a partial tree: no need to
+reveal the subtree).
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from executable.reference.merkle import (
-    H,
     MerkleTree,
     PartialTree,
     ProofIncomplete,
@@ -37,24 +38,16 @@ from executable.reference.merkle import (
     depth_for,
 )
 from executable.wasm import durable as fast_durable
+from executable.wasm import layout
 from executable.wasm.durable import CHUNK_SIZE, VALUE_STEP, Key, is_readonly
 from executable.wasm.errors import HostError, HostFailure
 from executable.wasm.limits import MAX_STORE_IO_SIZE
 
-CHUNK_ABSENT = H(b"dchunk-absent")
+CHUNK_ABSENT = layout.CHUNK_ABSENT
 ZERO_CHUNK = bytes(CHUNK_SIZE)
-
-
-def chunk_leaf(chunk: bytes) -> bytes:
-    return H(b"dchunk", chunk)
-
-
-def n_chunks(length: int) -> int:
-    return (length + CHUNK_SIZE - 1) // CHUNK_SIZE
-
-
-def value_hash(length: int, chunk_root: bytes) -> bytes:
-    return H(b"dvalue", length.to_bytes(8, "big"), chunk_root)
+chunk_leaf = layout.chunk_leaf
+n_chunks = layout.n_chunks
+value_hash = layout.value_hash
 
 
 class Value:
@@ -176,13 +169,10 @@ class Node:
 
     def digest(self) -> bytes:
         if self._hash is None:
-            parts = [b"dnode"]
-            parts.append(b"\x00" if self.value is None else b"\x01" + self.value.digest())
-            parts.append(len(self.children).to_bytes(4, "big"))
-            for name in sorted(self.children):
-                raw = name.encode("ascii")
-                parts.append(bytes([len(raw)]) + raw + self.children[name].digest())
-            self._hash = H(*parts)
+            self._hash = layout.durable_node(
+                None if self.value is None else self.value.digest(),
+                [(name, self.children[name].digest()) for name in sorted(self.children)],
+            )
         return self._hash
 
 
@@ -361,14 +351,11 @@ class Durable:
         return _read(node.value, offset, max_bytes)
 
     def subtree_hash(self, k: Key) -> bytes:
-        """The fast VM's hash of the subtree at ``k`` (−10 if absent): the
-        subtree is copied into a fast-VM storage, chunk by chunk."""
+        """The hash of the subtree at ``k`` (−10 if absent), the fast VM's."""
         node = self._find(k)
         if node is None:
             raise HostFailure(HostError.STORE_NOT_A_NODE)
-        mirror = fast_durable.DurableStorage()
-        _mirror_into(mirror, node, ())
-        return mirror.root_hash()
+        return node.digest()
 
     def items(self) -> Iterator[tuple[str, bytes]]:
         yield from _items(_open(self.root), ())
@@ -476,20 +463,3 @@ def _items(node: Node, prefix: Key) -> Iterator[tuple[str, bytes]]:
         yield fast_durable.key_to_string(prefix), _read(node.value, 0, node.value.length)
     for name in sorted(node.children):
         yield from _items(_open(node.children[name]), (*prefix, name))
-
-
-def _mirror_into(mirror: fast_durable.DurableStorage, node: Node, prefix: Key) -> None:
-    """Copy ``node`` at ``prefix`` into a fast-VM storage, chunk by chunk,
-    so that never-written chunks stay absent."""
-    v = node.value
-    if v is not None:
-        mirror.create_value(prefix, v.length, edit_readonly=True)
-        for i in range(n_chunks(v.length)):
-            c = v.chunk(i)
-            if c is not None:
-                off = i * CHUNK_SIZE
-                mirror.write_value(
-                    prefix, off, c[: min(CHUNK_SIZE, v.length - off)], edit_readonly=True
-                )
-    for name in sorted(node.children):
-        _mirror_into(mirror, _open(node.children[name]), (*prefix, name))

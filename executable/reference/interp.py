@@ -99,6 +99,8 @@ class Env:
     debug: host_mod.DebugCapture | None = None
     record: bool = True
     on_run_end: Callable[[Machine, RunRecord], None] | None = None
+    on_boundary: Callable[[Machine], None] | None = None
+    """Called after every boundary decision (the fast VM's ``on_boundary``)."""
 
     def budget(self, m: Machine) -> int:
         """Ticks of one period under the machine's revision."""

@@ -18,6 +18,9 @@ A proof reveals, per vector, some leaves and the hashes of the maximal
 subtrees around them (*siblings*), listed in depth-first order: the
 verifier rebuilds the root, lets one tick change the revealed leaves, and
 rebuilds the new root from the same siblings.
+
+The hashing, the sparse tree and its cache are shared with the fast VM:
+they live in :mod:`executable.wasm.layout` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -27,171 +30,20 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from executable.wasm.layout import DIGEST as DIGEST
+from executable.wasm.layout import ZERO as ZERO
+from executable.wasm.layout import H as H
+from executable.wasm.layout import MerkleTree as MerkleTree
+from executable.wasm.layout import defaults as defaults
+from executable.wasm.layout import depth_for as depth_for
+from executable.wasm.layout import leaves_root as leaves_root
+from executable.wasm.layout import node_hash as node_hash
+from executable.wasm.layout import sibling_positions as sibling_positions
 from spec.errors import ScoruError
-
-DIGEST = 32
-ZERO = bytes(DIGEST)
 
 
 class ProofIncomplete(ScoruError):
     """A tick needs a part of the state that the proof does not reveal."""
-
-
-def H(*parts: bytes | bytearray) -> bytes:
-    """Blake2b-256 of the concatenation of ``parts``."""
-    return hashlib.blake2b(b"".join(parts), digest_size=DIGEST).digest()
-
-
-def depth_for(n: int) -> int:
-    """The depth of a vector of ``n`` leaves: the least ``d`` with ``2^d ≥ n``."""
-    return max(0, (n - 1).bit_length())
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.blake2b(b"N" + left + right, digest_size=DIGEST).digest()
-
-
-_LADDERS: dict[bytes, list[bytes]] = {}
-
-
-def defaults(default_leaf: bytes) -> list[bytes]:
-    """``D[l]``: the hash of a subtree of height ``l`` of default leaves."""
-    ladder = _LADDERS.get(default_leaf)
-    if ladder is None:
-        ladder = [default_leaf]
-        for _ in range(64):
-            ladder.append(node_hash(ladder[-1], ladder[-1]))
-        _LADDERS[default_leaf] = ladder
-    return ladder
-
-
-class MerkleTree:
-    """A sparse Merkle tree over leaf hashes with an incremental cache.
-
-    Only non-default leaves and nodes are stored; :meth:`set` marks a leaf
-    dirty and the next read of a node rehashes the dirty paths only, up to
-    the tree's current height (raised by :meth:`ensure_height`).
-    """
-
-    __slots__ = ("dirty", "height", "ladder", "leaves", "nodes")
-
-    def __init__(self, default_leaf: bytes, height: int = 0) -> None:
-        self.ladder = defaults(default_leaf)
-        self.leaves: dict[int, bytes] = {}
-        self.nodes: dict[tuple[int, int], bytes] = {}
-        self.dirty: set[int] = set()
-        self.height = height
-
-    def copy(self) -> MerkleTree:
-        other = MerkleTree.__new__(MerkleTree)
-        other.ladder = self.ladder
-        other.leaves = dict(self.leaves)
-        other.nodes = dict(self.nodes)
-        other.dirty = set(self.dirty)
-        other.height = self.height
-        return other
-
-    def set(self, index: int, leaf: bytes) -> None:
-        if leaf == self.ladder[0]:
-            self.leaves.pop(index, None)
-        else:
-            self.leaves[index] = leaf
-        self.dirty.add(index)
-
-    def ensure_height(self, height: int) -> None:
-        """Make nodes up to level ``height`` available (the tree only grows)."""
-        if height <= self.height:
-            return
-        self._flush()
-        ladder = self.ladder
-        for level in range(self.height + 1, height + 1):
-            left = self.nodes.get((level - 1, 0)) if level > 1 else self.leaves.get(0)
-            # index 1 at level-1 lies beyond the old capacity: default
-            h = node_hash(left if left is not None else ladder[level - 1], ladder[level - 1])
-            if h != ladder[level]:
-                self.nodes[(level, 0)] = h
-        self.height = height
-
-    def _flush(self) -> None:
-        if not self.dirty:
-            return
-        ladder = self.ladder
-        nodes = self.nodes
-        leaves = self.leaves
-        current = self.dirty
-        self.dirty = set()
-        for level in range(1, self.height + 1):
-            parents = {i >> 1 for i in current}
-            below = level - 1
-            for p in parents:
-                if below == 0:
-                    left = leaves.get(2 * p, ladder[0])
-                    right = leaves.get(2 * p + 1, ladder[0])
-                else:
-                    left = nodes.get((below, 2 * p), ladder[below])
-                    right = nodes.get((below, 2 * p + 1), ladder[below])
-                h = node_hash(left, right)
-                if h == ladder[level]:
-                    nodes.pop((level, p), None)
-                else:
-                    nodes[(level, p)] = h
-            current = parents
-
-    def node(self, level: int, index: int) -> bytes:
-        self._flush()
-        if level == 0:
-            return self.leaves.get(index, self.ladder[0])
-        if level > self.height:
-            # above the stored height: only index 0 can hold leaves
-            if index != 0:
-                return self.ladder[level]
-            h = self.node(level - 1, 0)
-            return node_hash(h, self.ladder[level - 1])
-        return self.nodes.get((level, index), self.ladder[level])
-
-    def root(self, depth: int) -> bytes:
-        if depth > self.height:
-            self.ensure_height(depth)
-        return self.node(depth, 0)
-
-    def siblings(self, depth: int, revealed: Iterable[int]) -> list[tuple[int, bytes]]:
-        """The (level, hash) of the maximal subtrees without a revealed leaf,
-        in depth-first order (see :func:`sibling_positions`)."""
-        return [(lvl, self.node(lvl, idx)) for lvl, idx in sibling_positions(depth, revealed)]
-
-
-def sibling_positions(depth: int, revealed: Iterable[int]) -> list[tuple[int, int]]:
-    """Positions ``(level, index)`` of the maximal subtrees of a tree of
-    ``depth`` that hold no revealed leaf, depth-first, left to right."""
-    keys = sorted(set(revealed))
-    out: list[tuple[int, int]] = []
-
-    def visit(level: int, index: int) -> None:
-        lo = index << level
-        hi = (index + 1) << level
-        k = bisect.bisect_left(keys, lo)
-        if k == len(keys) or keys[k] >= hi:
-            out.append((level, index))
-            return
-        if level == 0:
-            return
-        visit(level - 1, 2 * index)
-        visit(level - 1, 2 * index + 1)
-
-    visit(depth, 0)
-    return out
-
-
-def leaves_root(leaves: list[bytes], default_leaf: bytes) -> bytes:
-    """The root of a dense vector of leaf hashes (no cache)."""
-    depth = depth_for(len(leaves))
-    ladder = defaults(default_leaf)
-    level = list(leaves) or [ladder[0]]
-    for lvl in range(depth):
-        if len(level) % 2:
-            level.append(ladder[lvl])
-        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
-    return level[0]
 
 
 class PartialTree:

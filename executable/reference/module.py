@@ -28,7 +28,7 @@ import wasmtime
 
 from executable.reference.merkle import H, MerkleTree, depth_for
 from executable.wasm import host as host_mod
-from executable.wasm import module_check
+from executable.wasm import layout, module_check
 from executable.wasm.module_check import FuncSig, KernelLoadError
 from executable.wasm.revisions import Revision
 from spec.errors import ScoruError
@@ -185,7 +185,7 @@ def ints_leaf(tag: bytes, values: tuple[int, ...]) -> bytes:
 TYPE_LEAF = b"type"
 FUNC_LEAF = b"func"
 CODE_LEAF = b"code"
-ABSENT_LEAF = H(b"absent")
+ABSENT_LEAF = layout.ABSENT_LEAF
 
 
 class _R:

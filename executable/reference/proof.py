@@ -67,6 +67,7 @@ from executable.reference.state import (
     level_leaf,
     msg_leaf,
 )
+from executable.wasm import layout
 from executable.wasm.durable import CHUNK_SIZE
 from executable.wasm.limits import MAX_MEMORY_PAGES, MAX_OUTBOX_MESSAGES_PER_LEVEL
 from spec.errors import EncodingError, ScoruError
@@ -739,8 +740,6 @@ def _path_root(
 
 def verify_output(proof: bytes) -> VerifiedOutput:
     """Check an output proof (Octez ``verify_output_proof``)."""
-    from executable.reference.merkle import H
-
     try:
         r = Reader(proof)
         if r.u8() != VERSION:
@@ -778,17 +777,10 @@ def verify_output(proof: bytes) -> VerifiedOutput:
             if _path_root(LEVEL_ABSENT, OUTBOX_MAP_DEPTH, level, leaf, map_sib) != map_root:
                 raise EncodingError("wasm output proof: the level is not in the outbox")
         _ = msgs_root
-        outbox = H(
-            b"outbox",
-            current.to_bytes(8, "big", signed=True),
-            low.to_bytes(8, "big", signed=True),
-            cur_count.to_bytes(4, "big"),
-            cur_root,
-            map_root,
+        outbox = layout.outbox_digest(
+            None if current == -1 else current, low, cur_count, cur_root, map_root
         )
-        state = H(
-            b"scoru-wasm-ref/1", header_hash, durable_root, outbox, inputs_hash, instance_hash
-        )
+        state = layout.state_digest(header_hash, durable_root, outbox, inputs_hash, instance_hash)
     except (ScoruError, ValueError, ProofIncomplete, OverflowError) as exc:
         raise OutputProofVerificationFailed(pvm_mod.NAME, str(exc)) from None
     return VerifiedOutput(StateHash(state), Output(level, index, message))

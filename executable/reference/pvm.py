@@ -27,8 +27,6 @@ Where the two VMs can differ (all outside what kernels built by the SDK do):
   instantiation (:mod:`.interp`);
 * reveals of DAL pages and parameters are answered empty (the fast VM's
   default; :mod:`spec.proof` does not model DAL);
-* a ``Start_of_level`` whose level is not above the current outbox level
-  keeps the current level (the fast VM switches to the older level);
 * SIMD kernels are refused (:class:`~.module.UnsupportedKernel`).
 """
 
@@ -187,6 +185,8 @@ def padding_tick(m: Machine, env: Env) -> None:
         m.inputs = Inputs()
         return
     boundary_decision(m)
+    if env.on_boundary is not None:
+        env.on_boundary(m)
 
 
 def eval_step(m: Machine, env: Env) -> None:

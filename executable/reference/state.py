@@ -17,7 +17,10 @@ A :class:`Machine` is the whole state between two ticks:
 inputs ‖ instance)``. Every part is a Merkle tree or a hash chain with an
 incremental cache, so hashing after a tick costs the touched paths only.
 Outside a kernel_run the instance is absent, so at level ends the hash is a
-function of what the fast VM also holds (see :mod:`.boundary`).
+function of what the fast VM also holds; the layout of every part outside
+the instance (and the header's encoding) is defined once, in
+:mod:`executable.wasm.layout`, and the fast VM computes it incrementally
+(see :mod:`.boundary`).
 
 The same classes hold *partial* states rebuilt from proofs: lists are then
 :class:`~executable.reference.merkle.PList` with unknown slots, memory a
@@ -26,7 +29,6 @@ The same classes hold *partial* states rebuilt from proofs: lists are then
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 from executable.reference.durable import Durable
@@ -54,29 +56,13 @@ from executable.reference.module import (
     ints_leaf,
     static_hash,
 )
+from executable.wasm import layout
 from executable.wasm.errors import HostError, HostFailure
+from executable.wasm.layout import Phase
 
 PAGE = 65536
 MEM_CHUNK = 64
 """Bytes per leaf of the memory tree."""
-
-
-class Phase(enum.IntEnum):
-    """Where the machine stands (Octez: wasm_pvm_state.ml ``tick_state``,
-    coarser: decode, link and init are one tick here)."""
-
-    COLLECT = 0
-    """Waiting for the next inbox message."""
-    PADDING = 1
-    """Burning the ticks left in the period; its last tick decides."""
-    LOAD = 2
-    """The next tick decodes, links and instantiates ``/kernel/boot.wasm``."""
-    EVAL = 3
-    """Running the start function or ``kernel_run``."""
-    REVEAL = 4
-    """A reveal host function waits for its data."""
-    STUCK = 5
-    """Terminal: inputs are consumed and ignored."""
 
 
 class Trap(Exception):
@@ -103,18 +89,14 @@ def bytes_leaf(tag: bytes) -> Any:
 
 
 data_leaf = bytes_leaf(b"data")
-msg_leaf = bytes_leaf(b"msg")
+msg_leaf = layout.msg_leaf
 
 
 def elem_leaf(items: tuple[int, ...]) -> bytes:
     return ints_leaf(b"elem", items)
 
 
-def input_leaf(item: tuple[int, int, bytes]) -> bytes:
-    level, index, payload = item
-    return H(
-        b"in", level.to_bytes(4, "big", signed=True), index.to_bytes(4, "big", signed=True), payload
-    )
+input_leaf = layout.input_leaf
 
 
 def type_leaf(t: tuple[int, ...]) -> bytes:
@@ -477,23 +459,15 @@ class Instance:
         )
 
 
-NO_INSTANCE = H(b"no-instance")
+NO_INSTANCE = layout.NO_INSTANCE
 
 
 # -- outbox -----------------------------------------------------------------------
 
-OUTBOX_MAP_DEPTH = 32
-LEVEL_ABSENT = ABSENT_LEAF
-
-
-def level_leaf(level: int, count: int, root: bytes) -> bytes:
-    return H(b"outbox-level", level.to_bytes(4, "big"), count.to_bytes(4, "big"), root)
-
-
-def messages_root(messages: list[bytes]) -> bytes:
-    from executable.reference.merkle import leaves_root
-
-    return leaves_root([msg_leaf(m) for m in messages], ABSENT_LEAF)
+OUTBOX_MAP_DEPTH = layout.OUTBOX_MAP_DEPTH
+LEVEL_ABSENT = layout.LEVEL_ABSENT
+level_leaf = layout.level_leaf
+messages_root = layout.messages_root
 
 
 class Outbox:
@@ -616,14 +590,8 @@ class Outbox:
         return tree.root(OUTBOX_MAP_DEPTH)
 
     def digest(self) -> bytes:
-        current = -1 if self.current is None else self.current
-        return H(
-            b"outbox",
-            current.to_bytes(8, "big", signed=True),
-            self.low.to_bytes(8, "big", signed=True),
-            len(self.cur).to_bytes(4, "big"),
-            self.cur_root(),
-            self.map_root(),
+        return layout.outbox_digest(
+            self.current, self.low, len(self.cur), self.cur_root(), self.map_root()
         )
 
     def messages(self, level: int) -> list[bytes]:
@@ -667,7 +635,7 @@ class Inputs:
             root = plist_root(self.items, input_leaf, ABSENT_LEAF)
         else:
             root = self.cache.root(self.items)
-        return H(b"inputs", len(self.items).to_bytes(4, "big"), self.pos.to_bytes(4, "big"), root)
+        return layout.inputs_digest(len(self.items), self.pos, root)
 
 
 # -- the machine ---------------------------------------------------------------------
@@ -735,39 +703,29 @@ class Machine:
 
     def header(self) -> bytes:
         """The header leaf's bytes (see :func:`decode_header`)."""
-        out = bytearray()
-        out += bytes([int(self.phase)])
-        out += self.tick.to_bytes(16, "big")
-        out += self.period_start.to_bytes(16, "big")
-        out += self.reboot_counter.to_bytes(4, "big", signed=True)
-        out += bytes([self.revision])
-        if self.last_input is None:
-            out += b"\x00"
-        else:
-            out += b"\x01" + self.last_input[0].to_bytes(4, "big", signed=True)
-            out += self.last_input[1].to_bytes(4, "big", signed=True)
-        for text in (self.stuck_kind, self.pending):
-            raw = text.encode("ascii")
-            out += bytes([len(raw)]) + raw
-        out += self.fuel.to_bytes(16, "big")
-        out += self.stall.to_bytes(16, "big")
-        out += bytes([len(self.bulk)]) + b"".join(v.to_bytes(9, "big") for v in self.bulk)
-        out += bytes([self.entry, int(self.in_start)])
-        if self.reveal is None:
-            out += b"\x00"
-        else:
-            request, host_id, args = self.reveal
-            out += b"\x01" + len(request).to_bytes(4, "big") + request
-            out += bytes([host_id, len(args)]) + b"".join(a.to_bytes(9, "big") for a in args)
-        return bytes(out)
+        return layout.header(
+            phase=int(self.phase),
+            tick=self.tick,
+            period_start=self.period_start,
+            reboot_counter=self.reboot_counter,
+            revision=self.revision,
+            last_input=self.last_input,
+            stuck_kind=self.stuck_kind,
+            pending=self.pending,
+            fuel=self.fuel,
+            stall=self.stall,
+            bulk=self.bulk,
+            entry=self.entry,
+            in_start=self.in_start,
+            reveal=self.reveal,
+        )
 
     def header_hash(self) -> bytes:
-        return H(b"header", self.header())
+        return layout.header_hash(self.header())
 
     def digest(self) -> bytes:
         """The state hash."""
-        return H(
-            b"scoru-wasm-ref/1",
+        return layout.state_digest(
             self.header_hash(),
             self.durable.root_hash(),
             self.outbox.digest(),

@@ -14,9 +14,12 @@ src/lib_scoru_wasm/test/test_durable_storage.ml):
   (Octez's ``Chunked_byte_vector``): ``store_create`` allocates without
   writing, so huge values cost nothing until written.
 
-The Merkle root is this project's own scheme (Blake2b-256, below); it is
-deterministic and covers every path and value, but it is *not* Irmin's
-``Context_binary`` hash, so it never equals an Octez state hash.
+The Merkle root is the layout of :mod:`executable.wasm.layout` (this
+project's own scheme, the one the reference PVM commits to; it is *not*
+Irmin's ``Context_binary`` hash, so it never equals an Octez state hash).
+It is cached per node and per value and recomputed along written paths
+only; a value keeps an incremental tree of its chunks, so writing one chunk
+of a large value rehashes one path of that tree.
 
 Snapshots are O(1): nodes are shared between snapshots and copied on first
 write (each storage has an ownership token; a node or value owned by another
@@ -25,13 +28,11 @@ token is copied before it is changed).
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
+from executable.wasm import layout
 from executable.wasm.errors import HostError, HostFailure
-
-CHUNK_SIZE = 512
-"""Octez: src/lib_lazy_containers/chunked_byte_vector.ml, ``Chunk.size``."""
+from executable.wasm.layout import CHUNK_SIZE as CHUNK_SIZE
 
 VALUE_STEP = "@"
 """The tree step under which Octez stores a path's value."""
@@ -39,10 +40,6 @@ VALUE_STEP = "@"
 Key = tuple[str, ...]
 
 _VALID_STEP_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
-
-
-def _h(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=32).digest()
 
 
 def parse_key(raw: bytes) -> Key:
@@ -82,19 +79,25 @@ def key_to_string(k: Key) -> str:
 
 class _Value:
     """A chunked byte vector: ``length`` bytes, of which only the chunks
-    present in ``chunks`` were ever written; the others read as zeros."""
+    present in ``chunks`` were ever written; the others read as zeros.
+    ``_tree`` caches the layout's chunk tree; ``_dirty`` lists the chunks
+    written since it was last brought up to date."""
 
-    __slots__ = ("_hash", "chunks", "length", "owner")
+    __slots__ = ("_dirty", "_hash", "_tree", "chunks", "length", "owner")
 
     def __init__(self, owner: object, length: int = 0, chunks: dict[int, bytes] | None = None):
         self.owner = owner
         self.length = length
         self.chunks: dict[int, bytes] = {} if chunks is None else chunks
         self._hash: bytes | None = None
+        self._tree: layout.MerkleTree | None = None
+        self._dirty: set[int] = set()
 
     def copy(self, owner: object) -> _Value:
         value = _Value(owner, self.length, dict(self.chunks))
         value._hash = self._hash
+        value._tree = self._tree.copy() if self._tree is not None else None
+        value._dirty = set(self._dirty)
         return value
 
     @classmethod
@@ -137,20 +140,30 @@ class _Value:
                 buf[start : start + take] = data[pos - offset : pos - offset + take]
                 new = bytes(buf)
             self.chunks[index] = new
+            if self._tree is not None:
+                self._dirty.add(index)
             pos += take
 
     def to_bytes(self) -> bytes:
         return self.read(0, self.length)
 
     def digest(self) -> bytes:
-        """Hash of the length and of the written chunks, in index order."""
+        """``layout.value_hash``: the length and the root of the chunk tree
+        (written chunks only; never-written ones are ``CHUNK_ABSENT``)."""
         if self._hash is None:
-            h = hashlib.blake2b(digest_size=32)
-            h.update(b"V" + self.length.to_bytes(8, "big"))
-            for index in sorted(self.chunks):
-                h.update(index.to_bytes(8, "big"))
-                h.update(self.chunks[index])
-            self._hash = h.digest()
+            depth = layout.depth_for(layout.n_chunks(self.length))
+            tree = self._tree
+            if tree is None:
+                tree = layout.MerkleTree(layout.CHUNK_ABSENT, depth)
+                for index, chunk in self.chunks.items():
+                    tree.set(index, layout.chunk_leaf(chunk))
+                self._tree = tree
+            else:
+                tree.ensure_height(depth)  # before any leaf beyond the old capacity
+                for index in self._dirty:
+                    tree.set(index, layout.chunk_leaf(self.chunks[index]))
+            self._dirty = set()
+            self._hash = layout.value_hash(self.length, tree.root(depth))
         return self._hash
 
 
@@ -177,20 +190,14 @@ class _Node:
         return self.value is None and not self.children
 
     def digest(self) -> bytes:
-        """``N`` ‖ value hash or ``00`` ‖ children count ‖ (name length,
-        name, child hash) per child in byte order of names."""
+        """``layout.durable_node``: the value hash (or absent) and the
+        children's (name, hash) in byte order of names."""
         if self._hash is None:
-            h = hashlib.blake2b(digest_size=32)
-            if self.value is None:
-                h.update(b"N\x00")
-            else:
-                h.update(b"N\x01" + self.value.digest())
-            h.update(len(self.children).to_bytes(4, "big"))
-            for name in sorted(self.children):
-                raw = name.encode("ascii")
-                h.update(len(raw).to_bytes(1, "big") + raw)
-                h.update(self.children[name].digest())
-            self._hash = h.digest()
+            children = self.children
+            self._hash = layout.durable_node(
+                None if self.value is None else self.value.digest(),
+                [(name, children[name].digest()) for name in sorted(children)],
+            )
         return self._hash
 
 
@@ -324,6 +331,33 @@ class DurableStorage:
             yield key_to_string(prefix), node.value.to_bytes()
         for name in sorted(node.children):
             yield from self._items(node.children[name], (*prefix, name))
+
+    def walk(self) -> Iterator[tuple[Key, int, dict[int, bytes]]]:
+        """Every value as (key, length, its written chunks by index, each
+        512 bytes, zero-padded), in path order: the whole content of the
+        tree, since which chunks were ever written is part of the state
+        (the reference PVM rebuilds its own tree from this walk)."""
+        yield from self._walk(self._root, ())
+
+    def _walk(self, node: _Node, prefix: Key) -> Iterator[tuple[Key, int, dict[int, bytes]]]:
+        if node.value is not None:
+            yield prefix, node.value.length, dict(node.value.chunks)
+        for name in sorted(node.children):
+            yield from self._walk(node.children[name], (*prefix, name))
+
+    @classmethod
+    def from_walk(cls, values: Iterable[tuple[Key, int, Mapping[int, bytes]]]) -> DurableStorage:
+        """The storage holding exactly ``values`` (the inverse of :meth:`walk`;
+        chunks must be 512 bytes and lie within the length)."""
+        out = cls()
+        for k, length, chunks in values:
+            if any(len(c) != CHUNK_SIZE or i < 0 for i, c in chunks.items()) or (
+                chunks and max(chunks) >= layout.n_chunks(length)
+            ):
+                raise ValueError(f"malformed chunks for {key_to_string(k)}")
+            target = out._path_for_write(k)[-1]
+            target.value = _Value(out._token, length, dict(chunks))
+        return out
 
     def value_digests(self) -> dict[str, bytes]:
         """Path → value hash for every value (cheap change detection)."""

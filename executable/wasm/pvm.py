@@ -11,6 +11,16 @@ than Octez's ticks: it can stop only between kernel_runs and when waiting
 for input. A reveal whose answer is missing rolls the kernel_run back to its
 start (durable storage, outbox, inputs) and waits; once the data is supplied
 the kernel_run is replayed from scratch, which is deterministic.
+
+State hashes follow :mod:`executable.wasm.layout`, the reference PVM's
+layout: wherever the fast VM can stop at a point the reference PVM also
+reaches — waiting for an inbox message, stuck, right after a reboot
+decision (the next tick loads the kernel), right after ``End_of_level`` —
+:meth:`WasmPvm.state_hash` is the reference PVM's state hash at that tick
+(:meth:`WasmPvm.boundary_phase` names the point). :attr:`WasmPvm.on_boundary`
+observes every boundary decision, :meth:`WasmPvm.boundary_state` exports
+such a state as data and :meth:`WasmPvm.from_boundary` resumes from one,
+so a caller can switch between the two VMs at boundaries.
 """
 
 from __future__ import annotations
@@ -26,11 +36,12 @@ import wasmtime
 from executable.wasm import durable as durable_mod
 from executable.wasm import engine as engine_mod
 from executable.wasm import host as host_mod
+from executable.wasm import layout, module_check
 from executable.wasm import limits as limits_mod
-from executable.wasm import module_check
 from executable.wasm.durable import DurableStorage
 from executable.wasm.errors import InvalidPvmCall, MissingPreimage
 from executable.wasm.input_kind import InputKind, classify, migration_protocol
+from executable.wasm.layout import Phase
 from executable.wasm.outbox import Outbox, OutboxMessage
 from executable.wasm.reveal import Metadata, RevealOracle
 from executable.wasm.revisions import LATEST, PROTOCOL_MIGRATIONS, Revision
@@ -89,6 +100,67 @@ class RunOutcome(enum.Enum):
     """The new kernel failed to decode/link/init; the fallback was restored."""
     STUCK = "stuck"
     """A terminal outcome: the PVM is stuck forever."""
+
+
+class BoundaryDecision(enum.Enum):
+    """What the last tick of a period decided (wasm_vm.ml ``mark_for_reboot``,
+    ``patch_too_many_reboot``)."""
+
+    REBOOT = "reboot"
+    """The reboot flag was set and reboots are left: the next period loads the kernel."""
+    YIELD = "yield"
+    """No reboot flag: the level ends, the PVM waits for input."""
+    FORCED_YIELD = "forced_yield"
+    """The reboot flag was set but no reboot is left: the level ends and
+    ``/readonly/kernel/env/too_many_reboot`` is set."""
+
+
+@attrs.frozen(eq=False)
+class BoundaryState:
+    """A fast-VM state at a boundary point, as data: what the reference PVM's
+    state holds there (no instance, no run counters). ``durable`` and
+    ``outbox`` are private copies: treat them as read-only.
+
+    Produced by :meth:`WasmPvm.boundary_state`, consumed by
+    :meth:`WasmPvm.from_boundary` and by the reference PVM
+    (``executable.reference.boundary.machine_of_boundary``)."""
+
+    phase: Phase
+    tick: int
+    period_start: int
+    reboot_counter: int
+    revision: Revision
+    last_input: tuple[int, int] | None
+    stuck_kind: str
+    durable: DurableStorage
+    outbox: Outbox
+    inputs: tuple[tuple[int, int, bytes], ...]
+    input_pos: int
+
+    def header(self) -> bytes:
+        """The header leaf (``layout.header``, no run counters)."""
+        return layout.header(
+            phase=int(self.phase),
+            tick=self.tick,
+            period_start=self.period_start,
+            reboot_counter=self.reboot_counter,
+            revision=int(self.revision),
+            last_input=self.last_input,
+            stuck_kind=self.stuck_kind,
+        )
+
+    def state_hash(self) -> bytes:
+        """The reference PVM's state hash of this state."""
+        inputs = layout.inputs_digest(
+            len(self.inputs), self.input_pos, layout.inputs_root(self.inputs)
+        )
+        return layout.state_digest(
+            layout.header_hash(self.header()),
+            self.durable.root_hash(),
+            self.outbox.digest(),
+            inputs,
+            layout.NO_INSTANCE,
+        )
 
 
 @attrs.frozen
@@ -151,9 +223,16 @@ class WasmPvm:
         self.pending_reason: str | None = None
         self.runs: collections.deque[KernelRun] = collections.deque(maxlen=RUNS_KEPT)
         self._next_is_boundary = True
+        self._point: Phase | None = None
+        """LOAD right after a reboot decision, PADDING right after End_of_level."""
+        self._input_tree = layout.MerkleTree(layout.ABSENT_LEAF)
         self._host: host_mod.Host | None = None
         self.installed = False
         self.on_run: Callable[[KernelRun], None] | None = None
+        """Called after every kernel_run, before the period's padding."""
+        self.on_boundary: Callable[[BoundaryDecision], None] | None = None
+        """Called after every boundary decision (reboot, yield, forced
+        yield), when :meth:`boundary_phase` is LOAD or COLLECT."""
 
     # -- origination ----------------------------------------------------
 
@@ -189,30 +268,120 @@ class WasmPvm:
         """The request bytes the PVM waits an answer for, if any."""
         return self.pending_reveal if self.is_waiting_for_reveal() else None
 
-    def state_hash(self) -> bytes:
-        """Blake2b-256 of the whole PVM state: durable Merkle root, outbox,
-        queued inputs, tick counters, reboot counter, status, revision.
+    def boundary_phase(self) -> Phase | None:
+        """The reference PVM's phase at this point, if the reference PVM
+        reaches this state too: COLLECT (waiting for an inbox message), STUCK,
+        LOAD (right after a reboot decision) or PADDING (right after
+        End_of_level); None while waiting for a reveal or between a
+        kernel_run and its period's padding."""
+        status = self.status
+        if status is Status.WAITING_FOR_INPUT:
+            return Phase.COLLECT
+        if status is Status.STUCK:
+            return Phase.STUCK
+        if status is Status.EVALUATING:
+            return self._point
+        return None
 
-        This project's scheme (not Octez's Irmin hash; see durable.py)."""
-        h = hashlib.blake2b(digest_size=32)
-        h.update(b"scoru-wasm-pvm-state/1")
-        h.update(self.durable.root_hash())
-        h.update(self.outbox.digest())
-        inputs = hashlib.blake2b(digest_size=32)
-        for level, index, payload in self.inputs[self.input_pos :]:
-            inputs.update(level.to_bytes(4, "big") + index.to_bytes(4, "big"))
-            inputs.update(len(payload).to_bytes(4, "big") + payload)
-        h.update(inputs.digest())
-        h.update(self.current_tick.to_bytes(16, "big"))
-        h.update(self.period_start.to_bytes(16, "big"))
-        h.update(self.reboot_counter.to_bytes(4, "big", signed=True))
-        h.update(self.status.value.encode() + b"\x00")
-        if self.stuck is not None:  # the kind only: reasons quote wasmtime's messages
-            h.update(self.stuck.kind.encode() + b"\x00")
-        h.update(bytes([int(self.revision)]))
-        last = self.last_input or (-1, -1)
-        h.update(last[0].to_bytes(4, "big", signed=True) + last[1].to_bytes(4, "big", signed=True))
-        return h.digest()
+    def inputs_digest(self) -> bytes:
+        """``layout.inputs_digest`` of the input buffer (every message of the
+        level collected so far and the reading position)."""
+        root = self._input_tree.root(layout.depth_for(len(self.inputs)))
+        return layout.inputs_digest(len(self.inputs), self.input_pos, root)
+
+    def _layout_hash(self, phase: Phase) -> bytes:
+        header = layout.header(
+            phase=int(phase),
+            tick=self.current_tick,
+            period_start=self.period_start,
+            reboot_counter=self.reboot_counter,
+            revision=int(self.revision),
+            last_input=self.last_input,
+            stuck_kind=self.stuck.kind if self.stuck is not None else "",
+        )
+        return layout.state_digest(
+            layout.header_hash(header),
+            self.durable.root_hash(),
+            self.outbox.digest(),
+            self.inputs_digest(),
+            layout.NO_INSTANCE,
+        )
+
+    def state_hash(self) -> bytes:
+        """The state hash (32 bytes, :mod:`executable.wasm.layout`).
+
+        At a boundary point (:meth:`boundary_phase` not None) it is the
+        reference PVM's state hash at the same tick, so commitments made with
+        this VM can be refuted and defended with the reference PVM. Elsewhere
+        (waiting for a reveal, the kernel_run rolled back to its start; or
+        between a kernel_run and its padding) no reference state matches:
+        the hash then commits to the status and the start-of-run state (which
+        the rolled-back run replays deterministically), under a tag no
+        reference state hash uses.
+
+        Octez: wasm_pvm.ml ``state_hash`` (there Irmin's tree hash)."""
+        phase = self.boundary_phase()
+        if phase is not None:
+            return self._layout_hash(phase)
+        return layout.H(
+            b"scoru-wasm-fast/interim",
+            self.status.value.encode(),
+            self._layout_hash(Phase.LOAD),
+        )
+
+    def boundary_state(self) -> BoundaryState:
+        """This state as data (:class:`BoundaryState`); only at a boundary
+        point (else :class:`InvalidPvmCall`). O(1) for the durable storage
+        (a snapshot), O(kept outbox messages) for the outbox."""
+        phase = self.boundary_phase()
+        if phase is None:
+            raise InvalidPvmCall(f"no boundary state while the PVM is {self.status.value}")
+        return BoundaryState(
+            phase=phase,
+            tick=self.current_tick,
+            period_start=self.period_start,
+            reboot_counter=self.reboot_counter,
+            revision=self.revision,
+            last_input=self.last_input,
+            stuck_kind=self.stuck.kind if self.stuck is not None else "",
+            durable=self.durable.snapshot(),
+            outbox=self.outbox.copy(),
+            inputs=tuple(self.inputs),
+            input_pos=self.input_pos,
+        )
+
+    @classmethod
+    def from_boundary(
+        cls, config: PvmConfig, state: BoundaryState, oracle: RevealOracle | None = None
+    ) -> WasmPvm:
+        """A PVM resuming from ``state`` (taken from this VM, or from the
+        reference PVM at a boundary point); its :meth:`state_hash` is
+        ``state.state_hash()``."""
+        pvm = cls(config, oracle)
+        pvm.durable = state.durable.snapshot()
+        pvm.outbox = state.outbox.copy()
+        pvm.revision = state.revision
+        for item in state.inputs:
+            pvm._append_input(item)
+        pvm.input_pos = state.input_pos
+        pvm.current_tick = state.tick
+        pvm.period_start = state.period_start
+        pvm.reboot_counter = state.reboot_counter
+        pvm.last_input = state.last_input
+        pvm.installed = True
+        phase = state.phase
+        if phase is Phase.COLLECT:
+            pvm.status = Status.WAITING_FOR_INPUT
+        elif phase is Phase.STUCK:
+            pvm.status = Status.STUCK
+            pvm.stuck = StuckState(state.stuck_kind, "restored from a boundary state")
+        elif phase in (Phase.LOAD, Phase.PADDING):
+            pvm.status = Status.EVALUATING
+            pvm._point = phase
+            pvm._next_is_boundary = phase is Phase.PADDING
+        else:
+            raise InvalidPvmCall(f"no fast-VM state in phase {phase.name}")
+        return pvm
 
     def outbox_messages(self, level: int) -> list[OutboxMessage]:
         return self.outbox.messages(level)
@@ -235,7 +404,7 @@ class WasmPvm:
         self.last_input = (level, index)
         if self.status is Status.STUCK:
             return
-        self.inputs.append((level, index, message))
+        self._append_input((level, index, message))
         kind = classify(message)
         if kind is InputKind.START_OF_LEVEL:
             self.outbox.start_level(level, self.revision.outbox_validity_period)
@@ -247,6 +416,18 @@ class WasmPvm:
         elif kind is InputKind.END_OF_LEVEL:
             self.status = Status.EVALUATING
             self._next_is_boundary = True
+            self._point = Phase.PADDING
+
+    def _append_input(self, item: tuple[int, int, bytes]) -> None:
+        self.inputs.append(item)
+        n = len(self.inputs)
+        self._input_tree.ensure_height(layout.depth_for(n))
+        self._input_tree.set(n - 1, layout.input_leaf(item))
+
+    def _clear_inputs(self) -> None:
+        self.inputs = []
+        self.input_pos = 0
+        self._input_tree = layout.MerkleTree(layout.ABSENT_LEAF)
 
     def _set_revision(self, revision: Revision) -> None:
         self.revision = revision
@@ -261,9 +442,13 @@ class WasmPvm:
         while self.status is Status.EVALUATING:
             if self._next_is_boundary:
                 self._end_period()
-                self._boundary_decision()
+                decision = self._boundary_decision()
                 self._next_is_boundary = False
+                self._point = Phase.LOAD if decision is BoundaryDecision.REBOOT else None
+                if self.on_boundary is not None:
+                    self.on_boundary(decision)
                 continue
+            self._point = None
             run = self._checked_kernel_run()
             if run is None:
                 return done
@@ -290,25 +475,27 @@ class WasmPvm:
         self.current_tick = self.period_start + self.tick_budget
         self.period_start = self.current_tick
 
-    def _boundary_decision(self) -> None:
+    def _boundary_decision(self) -> BoundaryDecision:
         """Reboot, forced yield or yield (wasm_vm.ml ``mark_for_reboot``
         and the ``patch_*`` functions, in that order)."""
         d = self.durable
+        decision = BoundaryDecision.YIELD
         if d.has_value(REBOOT_FLAG):
             if self.reboot_counter > 0:
                 self.reboot_counter -= 1
                 d.delete(REBOOT_FLAG, edit_readonly=True)
                 self._write_reboot_counter()
-                return
+                return BoundaryDecision.REBOOT
             d.write_value(TOO_MANY_REBOOT_FLAG, 0, b"", edit_readonly=True)
+            decision = BoundaryDecision.FORCED_YIELD
         else:
             d.delete(TOO_MANY_REBOOT_FLAG, edit_readonly=True)
         d.write_value(REBOOT_FLAG, 0, b"")
         self.reboot_counter = limits_mod.MAXIMUM_REBOOTS_PER_INPUT + 1
         self._write_reboot_counter()
-        self.inputs = []
-        self.input_pos = 0
+        self._clear_inputs()
         self.status = Status.WAITING_FOR_INPUT
+        return decision
 
     def _write_reboot_counter(self) -> None:
         self.durable.delete(REBOOT_COUNTER, edit_readonly=True)
@@ -321,8 +508,7 @@ class WasmPvm:
     def _become_stuck(self, kind: str, reason: str) -> None:
         self.stuck = StuckState(kind, reason)
         self.status = Status.STUCK
-        self.inputs = []
-        self.input_pos = 0
+        self._clear_inputs()
 
     def _checked_kernel_run(self) -> KernelRun | None:
         """One kernel_run, rolled back if a reveal cannot be answered."""

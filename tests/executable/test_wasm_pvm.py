@@ -10,9 +10,10 @@ import wasmtime
 
 from executable.wasm.durable import key
 from executable.wasm.errors import InvalidPvmCall
+from executable.wasm.layout import Phase
 from executable.wasm.limits import Limits
 from executable.wasm.outbox import Outbox
-from executable.wasm.pvm import RunOutcome, Status
+from executable.wasm.pvm import BoundaryDecision, RunOutcome, Status, WasmPvm
 from executable.wasm.revisions import Revision
 from tests.executable.wasm_helpers import (
     EOL,
@@ -425,3 +426,78 @@ def test_oversized_kernel_is_a_decode_error_and_falls_back() -> None:
     assert pvm.runs[-1].outcome is RunOutcome.FALLBACK
     assert "exceeds" in pvm.runs[-1].reason
     assert pvm.durable.read_all(key("/kernel/boot.wasm")) == kernel
+
+
+def test_outbox_export_restore_and_digest() -> None:
+    """The outbox digest (the reference PVM's layout) depends on contents
+    only: a restored or copied outbox, or one rebuilt after a rollback,
+    hashes the same; a Start_of_level not above the current level is
+    ignored."""
+    outbox = Outbox(3)
+    empty = outbox.digest()
+    outbox.start_level(5, validity_period=2)
+    outbox.push(b"a")
+    outbox.start_level(6, validity_period=2)
+    outbox.push(b"b")
+    outbox.push(b"c")
+    copy = outbox.copy()
+    assert outbox.digest() == copy.digest() != empty
+    assert Outbox.restore(3, *outbox.export()).digest() == outbox.digest()
+    outbox.start_level(6, validity_period=2)  # not above the current level
+    assert outbox.digest() == copy.digest() and outbox.current_level == 6
+    outbox.push(b"d")
+    outbox.truncate(6, 2)
+    assert outbox.digest() == copy.digest()
+    copy.start_level(7, validity_period=2)  # level 5 leaves the validity period
+    assert copy.levels() == [6, 7] and copy.low == 6 and outbox.levels() == [5, 6]
+    assert Outbox.restore(3, *copy.export()).digest() == copy.digest()
+
+
+def test_on_boundary_reports_every_decision() -> None:
+    """The hook runs after each reboot decision (the PVM then stands at the
+    reference PVM's LOAD point) and each yield (level end)."""
+    pvm = new_pvm(probe(RUN_NUMBER + REBOOT_UNTIL_3))
+    seen: list[tuple[str, str | None, int]] = []
+
+    def hook(decision: BoundaryDecision) -> None:
+        phase = pvm.boundary_phase()
+        seen.append((decision.value, None if phase is None else phase.name, pvm.current_tick))
+        assert pvm.current_tick == pvm.period_start
+
+    pvm.on_boundary = hook
+    feed(pvm, 6, level())
+    assert [(d, p) for d, p, _t in seen] == [
+        ("reboot", "LOAD"),
+        ("reboot", "LOAD"),
+        ("reboot", "LOAD"),
+        ("yield", "COLLECT"),
+    ]
+    budget = pvm.tick_budget
+    assert [t for _d, _p, t in seen] == [budget, 2 * budget, 3 * budget, 4 * budget]
+
+
+def test_boundary_states_resume_identically() -> None:
+    """``boundary_state`` then ``from_boundary`` at each kind of boundary point
+    (waiting for input, right after End_of_level, stuck) resumes a PVM that
+    goes on exactly like the original."""
+    kernel = probe(RUN_NUMBER + "(drop " + call("write_output", 8, 1) + ")")
+    pvm = new_pvm(kernel)
+    feed(pvm, 6, level(b"x"))
+    for i, message in enumerate(level(b"y")):
+        pvm.set_input(7, i, message)
+    assert pvm.boundary_phase() is Phase.PADDING
+    twin = WasmPvm.from_boundary(pvm.config, pvm.boundary_state())
+    assert twin.state_hash() == pvm.state_hash()
+    for p in (pvm, twin):
+        p.eval_until_input()
+        feed(p, 8, level(b"z"))
+    assert twin.state_hash() == pvm.state_hash()
+    assert twin.outbox_messages(8) == pvm.outbox_messages(8)
+
+    stuck = new_pvm(b"not wasm at all")
+    feed(stuck, 6, level())
+    assert stuck.boundary_phase() is Phase.STUCK
+    again = WasmPvm.from_boundary(stuck.config, stuck.boundary_state())
+    for p in (stuck, again):
+        feed(p, 7, level(b"a"))
+    assert again.state_hash() == stuck.state_hash() and again.status is Status.STUCK

@@ -2,8 +2,12 @@
 
 :func:`differential` feeds the same levels to both and collects, at every
 kernel_run end and every level end, what each VM reports: the outcome and
-fuel of the run, the run-end hash, and at level ends the tick, the outbox,
-the durable storage and the state hash computed both ways."""
+fuel of the run, the run-end hash, at every boundary decision (reboot or
+yield) the tick and the state hash, and at level ends the tick, the outbox,
+the durable storage and the state hash. The fast VM's hashes are its own
+``WasmPvm.state_hash()``; at every boundary the fast state converted into a
+reference machine (``machine_of_boundary``) and back (``boundary_of_machine``)
+keeps that hash."""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ import attrs
 
 from executable.reference import boundary
 from executable.reference.pvm import ReferencePvm, input_request
-from executable.reference.state import Machine
+from executable.reference.state import Machine, Phase
 from executable.wasm.limits import Limits
-from executable.wasm.pvm import KernelRun, PvmConfig, RunOutcome, WasmPvm
+from executable.wasm.pvm import BoundaryDecision, KernelRun, PvmConfig, RunOutcome, WasmPvm
 from executable.wasm.reveal import Metadata, PreimageDirectory, RevealOracle
 from executable.wasm.revisions import LATEST, Revision
 from spec.hashing import RollupAddress
@@ -59,6 +63,22 @@ class LevelView:
 class Trace:
     runs: list[RunView] = attrs.field(factory=list)
     levels: list[LevelView] = attrs.field(factory=list)
+    boundaries: list[tuple[int, str, bytes]] = attrs.field(factory=list)
+    """(tick, "reboot" or "yield", state hash) after every boundary decision."""
+
+
+def check_conversions(pvm: WasmPvm) -> bytes:
+    """The fast VM's state hash, checked against the reference machine it
+    converts to and the boundary state that converts back."""
+    h = pvm.state_hash()
+    state = pvm.boundary_state()
+    assert state.state_hash() == h
+    m = boundary.machine_of_boundary(state)
+    assert m.digest() == h
+    back = boundary.boundary_of_machine(m)
+    assert back.state_hash() == h
+    assert WasmPvm.from_boundary(pvm.config, back).state_hash() == h
+    return h
 
 
 def _reveal_source(preimages: Path | None):  # type: ignore[no-untyped-def]
@@ -91,7 +111,12 @@ def run_fast(
         end = None if stuck else boundary.fast_run_end_hash(pvm)
         trace.runs.append(RunView(run.outcome.value, run.ticks_executed, end))
 
+    def on_boundary(decision: BoundaryDecision) -> None:
+        kind = "reboot" if decision is BoundaryDecision.REBOOT else "yield"
+        trace.boundaries.append((pvm.current_tick, kind, check_conversions(pvm)))
+
     pvm.on_run = on_run
+    pvm.on_boundary = on_boundary
     for offset, messages in enumerate(levels):
         lvl = ORIGINATION + 1 + offset
         for i, m in enumerate(messages):
@@ -103,7 +128,7 @@ def run_fast(
                 pvm.current_tick,
                 tuple(m.payload for m in pvm.outbox_messages(lvl)),
                 tuple(pvm.durable.items()),
-                boundary.fast_state_hash(pvm),
+                check_conversions(pvm),
                 pvm.stuck.kind if pvm.stuck is not None else "",
             )
         )
@@ -127,7 +152,12 @@ def run_reference(
         end = None if stuck else boundary.reference_run_end_hash(machine)
         trace.runs.append(RunView(record.outcome, record.fuel, end))
 
+    def on_boundary(machine: Machine) -> None:
+        kind = "reboot" if machine.phase is Phase.LOAD else "yield"
+        trace.boundaries.append((machine.tick, kind, machine.digest()))
+
     env.on_run_end = on_run
+    env.on_boundary = on_boundary
     for offset, messages in enumerate(levels):
         lvl = ORIGINATION + 1 + offset
         ref.run_level(m, env, lvl, list(messages), _reveal_source(preimages))
@@ -158,6 +188,7 @@ def assert_agree(fast: Trace, ref: Trace, fuel_limit: int) -> None:
         assert f.end_hash == r.end_hash, (f, r)
         if f.outcome == "returned":
             assert f.fuel == fuel_as_fast_vm(r, fuel_limit), (f, r)
+    assert fast.boundaries == ref.boundaries
     for fl, rl in zip(fast.levels, ref.levels, strict=True):
         assert fl.tick == rl.tick
         assert fl.stuck == rl.stuck

@@ -83,7 +83,7 @@ PATHS = ["/a", "/a/b", "/a/b/c", "/x", "/readonly/k", "", "/a/c", "/x/y"]
 @settings(max_examples=100, deadline=None, suppress_health_check=SLOW_DATA)
 @given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7), st.integers(0, 7)), max_size=30))
 def test_durable_storage_agrees_with_the_fast_vms(ops: list[tuple[int, int, int]]) -> None:
-    """Same results, error codes, contents, listings and
+    """Same results, error codes, contents, listings, root hashes and
     ``store_get_hash`` answers as :class:`DurableStorage`."""
     fast, ref = DurableStorage(), Durable()
     rng = random.Random(len(ops))
@@ -115,6 +115,7 @@ def test_durable_storage_agrees_with_the_fast_vms(ops: list[tuple[int, int, int]
                 results.append(failure.code)
         assert results[: len(results) // 2] == results[len(results) // 2 :]
         assert list(fast.items()) == list(ref.items())
+        assert fast.root_hash() == ref.root_hash()  # incremental caches on both sides
     for p in PATHS:
         k = key(p)
         for name in ("count_subtrees", "exists", "has_value", "subtree_hash", "child_names"):
