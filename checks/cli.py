@@ -10,7 +10,15 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from checks import cmd_check, cmd_constants, cmd_demo, cmd_game, cmd_inbox, cmd_run
+from checks import (
+    cmd_check,
+    cmd_constants,
+    cmd_demo,
+    cmd_game,
+    cmd_inbox,
+    cmd_run,
+    cmd_simulate,
+)
 from spec.errors import ScoruError
 
 #: Exit statuses shared by every command.
@@ -36,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for module in (cmd_demo, cmd_check, cmd_game, cmd_inbox, cmd_run, cmd_constants):
+    for module in (cmd_demo, cmd_check, cmd_simulate, cmd_game, cmd_inbox, cmd_run, cmd_constants):
         module.register(sub)
     return parser
 
