@@ -11,6 +11,7 @@ Octez: ``src/proto_alpha/lib_protocol/sc_rollup_commitment_repr.ml``,
 
 from __future__ import annotations
 
+import functools
 import struct
 
 import attrs
@@ -83,7 +84,7 @@ class Commitment:
 
         Octez: ``sc_rollup_commitment_repr.ml``, ``hash_uncarbonated``.
         """
-        return CommitmentHash(blake2b_256(self.encode()))
+        return _hash_of(self)
 
     def to_json(self) -> dict[str, object]:
         """The RPC JSON form of the commitment (hashes in base58, ticks as a string)."""
@@ -93,6 +94,13 @@ class Commitment:
             "predecessor": str(self.predecessor),
             "number_of_ticks": str(self.number_of_ticks),
         }
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _hash_of(commitment: Commitment) -> CommitmentHash:
+    """Commitment hashes, memoised: commitments are immutable and hashed often
+    (every invariant check walks the cemented chain)."""
+    return CommitmentHash(blake2b_256(commitment.encode()))
 
 
 #: The predecessor of every genesis commitment (32 zero bytes).
