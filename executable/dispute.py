@@ -534,16 +534,6 @@ class WasmPlayer:
 # -- the game ------------------------------------------------------------------------------------
 
 
-def _section(game: Game, move: Move) -> tuple[Chunk, Chunk] | None:
-    state = game.game_state
-    if isinstance(state, FinalMove):
-        return (state.agreed_start_chunk, state.refuted_stop_chunk)
-    try:
-        return game_.find_choice(state.dissection, move.choice)
-    except ProtocolError:
-        return None
-
-
 def play(
     disputed: DisputeSetup,
     *,
@@ -616,7 +606,13 @@ def play(
             except ProtocolError as exc:
                 turns.append(
                     strategies.Turn(
-                        state.level, role, move, _section(record.game, move), exc, None, None
+                        state.level,
+                        role,
+                        move,
+                        strategies.section_of(record.game, move),
+                        exc,
+                        None,
+                        None,
                     )
                 )
             else:
@@ -626,7 +622,7 @@ def play(
                         state.level,
                         role,
                         move,
-                        _section(record.game, move),
+                        strategies.section_of(record.game, move),
                         None,
                         new.timeout if isinstance(new, game_.GameRecord) else None,
                         new.game.game_state if isinstance(new, game_.GameRecord) else None,

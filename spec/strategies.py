@@ -742,7 +742,12 @@ class GameRun:
         return tuple(t for t in self.turns if t.error is None and t.move is not None)
 
 
-def _section(game: Game, move: Move) -> tuple[Chunk, Chunk] | None:
+def section_of(game: Game, move: Move) -> tuple[Chunk, Chunk] | None:
+    """The section ``move`` acts on: the final section during the final move, else the
+    one starting at ``move.choice`` (None if there is none).
+
+    Octez: ``sc_rollup_game_repr.ml``, ``find_choice``.
+    """
     state = game.game_state
     if isinstance(state, FinalMove):
         return (state.agreed_start_chunk, state.refuted_stop_chunk)
@@ -816,7 +821,7 @@ def play_game(
                 )
             except ProtocolError as exc:
                 turns.append(
-                    Turn(state.level, role, move, _section(record.game, move), exc, None, None)
+                    Turn(state.level, role, move, section_of(record.game, move), exc, None, None)
                 )
                 state = attrs.evolve(state, level=state.level + 1)
                 continue
@@ -826,7 +831,7 @@ def play_game(
                     state.level,
                     role,
                     move,
-                    _section(record.game, move),
+                    section_of(record.game, move),
                     None,
                     new.timeout if isinstance(new, game_.GameRecord) else None,
                     new.game.game_state if isinstance(new, game_.GameRecord) else None,

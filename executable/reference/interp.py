@@ -52,22 +52,20 @@ from executable.reference.state import (
     Phase,
     Trap,
 )
-from executable.wasm import durable as durable_mod
 from executable.wasm import host as host_mod
 from executable.wasm import limits as limits_mod
 from executable.wasm.errors import HostFailure
 from executable.wasm.module_check import I32, KernelLoadError
+
+# The special durable paths are the fast VM's (one definition).
+from executable.wasm.pvm import (
+    FALLBACK_KERNEL,
+    KERNEL,
+    STUCK_FLAG,
+    UPGRADE_ERROR_FLAG,
+)
 from executable.wasm.reveal import Metadata, RevealOracle
 from executable.wasm.revisions import Revision
-
-KERNEL = durable_mod.key("/kernel/boot.wasm")
-FALLBACK_KERNEL = durable_mod.key("/readonly/kernel/boot.wasm")
-REBOOT_FLAG = durable_mod.key("/kernel/env/reboot")
-REBOOT_COUNTER = durable_mod.key("/readonly/kernel/env/reboot_counter")
-STUCK_FLAG = durable_mod.key("/readonly/kernel/env/stuck")
-UPGRADE_ERROR_FLAG = durable_mod.key("/readonly/kernel/env/upgrade_error")
-TOO_MANY_REBOOT_FLAG = durable_mod.key("/readonly/kernel/env/too_many_reboot")
-VERSION = durable_mod.key("/readonly/wasm_version")
 
 TABLE_ELEMENTS_LIMIT = 1_000_000
 """The fast VM's store limit on table elements (pvm.py ``set_limits``)."""

@@ -36,19 +36,20 @@ import hashlib
 from collections.abc import Callable
 
 from executable.reference import interp
-from executable.reference.interp import (
-    REBOOT_COUNTER,
-    REBOOT_FLAG,
-    TOO_MANY_REBOOT_FLAG,
-    VERSION,
-    Env,
-)
+from executable.reference.interp import Env
 from executable.reference.state import Inputs, Machine, Phase
 from executable.wasm import engine as engine_mod
 from executable.wasm import limits as limits_mod
 from executable.wasm.errors import InvalidPvmCall
 from executable.wasm.input_kind import InputKind, classify, migration_protocol
-from executable.wasm.pvm import PvmConfig
+from executable.wasm.pvm import (
+    KERNEL,
+    REBOOT_COUNTER,
+    REBOOT_FLAG,
+    TOO_MANY_REBOOT_FLAG,
+    VERSION,
+    PvmConfig,
+)
 from executable.wasm.reveal import Metadata as FastMetadata
 from executable.wasm.revisions import PROTOCOL_MIGRATIONS, Revision
 from spec.errors import ScoruError
@@ -320,7 +321,7 @@ class ReferencePvm:
         revision = self.config.revision
         m = Machine(int(revision), limits_mod.MAX_OUTBOX_MESSAGES_PER_LEVEL)
         m.reboot_counter = limits_mod.MAXIMUM_REBOOTS_PER_INPUT + 1
-        m.durable.set_value(interp.KERNEL, boot_sector)
+        m.durable.set_value(KERNEL, boot_sector)
         m.durable.set_value(VERSION, revision.version_string.encode(), edit_readonly=True)
         m.durable.set_value(REBOOT_FLAG, b"")
         return m
