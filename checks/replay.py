@@ -246,7 +246,8 @@ def _concrete_holds(
 
 
 def write_regression_test(path: Path, prop: Property, depth: int, constants: Constants) -> None:
-    """A ready-to-run pytest file that replays the counterexample's concrete operations."""
+    """A ready-to-run pytest file: it searches the counterexample again at ``depth`` and
+    replays it on the concrete machine (the ITF trace next to it keeps the steps)."""
     body = [
         f'"""Regression: {prop.id} ({prop.statement})',
         f"violated under {constants.name}/{constants.mode}.",

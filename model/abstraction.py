@@ -44,7 +44,6 @@ class Tracker:
 
     def after_publish(
         self,
-        before: Layer1State,
         after: Layer1State,
         staker: int,
         commitment_hash: CommitmentHash,

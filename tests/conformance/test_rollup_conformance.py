@@ -229,8 +229,7 @@ class RollupConformance(RuleBasedStateMachine):
         after = self.attempt("publish", params, Publish(ACCOUNTS[staker], self.address, commitment))
         if after is None:
             return
-        before = self.state
-        self.tracker.after_publish(before, after, staker, commitment.hash(), CONSTANTS)
+        self.tracker.after_publish(after, staker, commitment.hash(), CONSTANTS)
         self.check_step("publish", params, after)
         self.state = after
 
@@ -351,7 +350,7 @@ class RollupConformance(RuleBasedStateMachine):
         after = self.attempt("publish", params, op)
         if after is None:
             return False
-        self.tracker.after_publish(self.state, after, staker, commitment.hash(), CONSTANTS)
+        self.tracker.after_publish(after, staker, commitment.hash(), CONSTANTS)
         self.check_step("publish", params, after)
         self.state = after
         return True
